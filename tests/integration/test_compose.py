@@ -1,0 +1,123 @@
+"""The whole lab in Docker, as CI and a user run it: build, prove every service, then poke it.
+
+The tests share one stack and run in file order: the first is the CI form of the README
+(`docker compose up --build --exit-code-from client_runner`); the later ones start the servers
+again and check what a person would do with them from the host.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import BUILD_TIMEOUT, ROOT, Stack
+
+pytestmark = pytest.mark.integration
+
+
+def read_line(sock: socket.socket) -> str:
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(1)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode().rstrip("\r\n")
+
+
+def test_runner_exits_zero_and_reports_every_check(stack: Stack) -> None:
+    done = stack.compose(
+        "up", "--build", "--exit-code-from", "client_runner", timeout=BUILD_TIMEOUT
+    )
+    runner_out = done.stdout + done.stderr
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    (ROOT / "artifacts" / "compose-up.log").write_text(runner_out)
+    assert done.returncode == 0, runner_out[-6000:]
+
+    report = json.loads((stack.reports / "report.json").read_text())
+    checks = report["checks"]
+    failed = [c for c in checks if not c["passed"]]
+    assert not failed, failed
+    services = {c["service"] for c in checks}
+    assert services == set(stack.runner_services()), services
+    for service in services:
+        assert sum(c["service"] == service for c in checks) >= 3, service
+    junit = (stack.reports / "junit.xml").read_text()
+    assert f'tests="{len(checks)}"' in junit or "<testsuites" in junit
+    assert f"{len(checks)} passed, 0 failed" in runner_out
+
+
+def test_servers_come_back_healthy_as_non_root_on_loopback(stack: Stack) -> None:
+    servers = stack.servers()
+    stack.compose("up", "--detach", "--wait", *servers, timeout=300, check=True)
+    for service in servers:
+        uid = stack.compose("exec", "-T", service, "id", "-u", check=True).stdout.strip()
+        assert uid == "10001", f"{service} runs as uid {uid}"
+    ps = stack.compose("ps", "--format", "json", check=True).stdout
+    rows = [json.loads(line) for line in ps.splitlines() if line.strip()]
+    published = [p for row in rows for p in row.get("Publishers") or [] if p.get("PublishedPort")]
+    assert published, ps
+    for p in published:
+        assert p["URL"] in ("127.0.0.1", "::1"), p
+
+
+def test_host_nc_user_chats_with_the_terminal_client(stack: Stack) -> None:
+    host, port = stack.address("tcp_chat", 8888)
+    with socket.create_connection((host, port), timeout=10) as raw:
+        raw.settimeout(10)
+        assert read_line(raw).startswith("* welcome ")
+        raw.sendall(b"/nick hostnc\n")
+        assert read_line(raw) == "= nick hostnc"
+        client = subprocess.Popen(
+            [sys.executable, "-m", "client_runner", "chat", "--target", f"{host}:{port}"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert client.stdin is not None
+            client.stdin.write("/nick term\n")
+            client.stdin.flush()
+            lines = []
+            while "* guest-" not in "".join(lines) or not any("is now term" in x for x in lines):
+                lines.append(read_line(raw))
+            client.stdin.write("hello from the terminal\n")
+            client.stdin.flush()
+            assert read_line(raw) == "<term> hello from the terminal"
+            raw.sendall(b"hello from nc\n")
+            assert read_line(raw).startswith("> delivered to ")
+            client.stdin.write("/quit\n")
+            client.stdin.flush()
+            out, _ = client.communicate(timeout=20)
+        finally:
+            if client.poll() is None:
+                client.kill()
+        assert "<hostnc> hello from nc" in out, out
+        assert read_line(raw) == "* term left"
+
+
+def test_stopping_tcp_chat_fails_the_runner_naming_it(stack: Stack) -> None:
+    stack.compose("stop", "tcp_chat", check=True)
+    try:
+        done = stack.compose(
+            "run", "--rm", "--no-deps", "-e", "NETLAB_WAIT_SECONDS=5",
+            "client_runner", "run", "--only", "tcp_chat",
+            timeout=120,
+        )
+        out = done.stdout + done.stderr
+        assert done.returncode != 0, out
+        assert "tcp_chat unreachable after 5 s" in out, out[-3000:]
+    finally:
+        stack.compose("start", "tcp_chat", check=True)
+
+
+def test_reports_folder_holds_json_and_junit(stack: Stack) -> None:
+    names = sorted(p.name for p in Path(stack.reports).iterdir())
+    assert {"report.json", "junit.xml"} <= set(names), names
