@@ -60,31 +60,63 @@ class Check:
     fn: CheckFn
 
 
+@dataclass
+class Registry:
+    """Checks, probes and default ports of some services.
+
+    The module-level decorators fill the global ``REGISTRY``; a test builds its own ``Registry``
+    and hands it to the runner, so fake checks never leak into the real ones.
+    """
+
+    checks: list[Check] = field(default_factory=list)
+    probes: dict[str, ProbeFn] = field(default_factory=dict)
+    default_ports: dict[str, int] = field(default_factory=dict)
+    # module (= service) name -> formatted error, for check modules that failed to import
+    import_errors: dict[str, str] = field(default_factory=dict)
+
+    def check(self, service: str, name: str) -> Callable[[CheckFn], CheckFn]:
+        """Register ``fn`` as check ``name`` of ``service``; checks run in the order registered."""
+
+        def register(fn: CheckFn) -> CheckFn:
+            self.checks.append(Check(service, name, fn))
+            return fn
+
+        return register
+
+    def probe(self, service: str, default_port: int) -> Callable[[ProbeFn], ProbeFn]:
+        """Register the readiness probe of ``service`` and the port it listens on by default."""
+
+        def register(fn: ProbeFn) -> ProbeFn:
+            self.probes[service] = fn
+            self.default_ports[service] = default_port
+            return fn
+
+        return register
+
+    def services(self) -> list[str]:
+        """Every service known here, in registration order (probes, checks, failed imports)."""
+        names = [*self.probes, *(c.service for c in self.checks), *self.import_errors]
+        return list(dict.fromkeys(names))
+
+    def checks_of(self, service: str) -> list[Check]:
+        return [c for c in self.checks if c.service == service]
+
+
 CHECKS: list[Check] = []
 PROBES: dict[str, ProbeFn] = {}
 DEFAULT_PORTS: dict[str, int] = {}
+REGISTRY = Registry(CHECKS, PROBES, DEFAULT_PORTS)
 
 
 def check(service: str, name: str) -> Callable[[CheckFn], CheckFn]:
     """Register ``fn`` as check ``name`` of ``service``; checks run in the order registered."""
-
-    def register(fn: CheckFn) -> CheckFn:
-        CHECKS.append(Check(service, name, fn))
-        return fn
-
-    return register
+    return REGISTRY.check(service, name)
 
 
 def probe(service: str, default_port: int) -> Callable[[ProbeFn], ProbeFn]:
     """Register the readiness probe of ``service``: it returns when the service answers and
     raises (``OSError`` or ``CheckFailed``) when it does not yet; the runner retries it."""
-
-    def register(fn: ProbeFn) -> ProbeFn:
-        PROBES[service] = fn
-        DEFAULT_PORTS[service] = default_port
-        return fn
-
-    return register
+    return REGISTRY.probe(service, default_port)
 
 
 def expect(condition: object, message: str, *, expected: object = None, got: object = None) -> None:
