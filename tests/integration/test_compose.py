@@ -11,9 +11,11 @@ import json
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from .conftest import BUILD_TIMEOUT, ROOT, Stack
 
@@ -116,6 +118,32 @@ def test_stopping_tcp_chat_fails_the_runner_naming_it(stack: Stack) -> None:
         assert "tcp_chat unreachable after 5 s" in out, out[-3000:]
     finally:
         stack.compose("start", "tcp_chat", check=True)
+
+
+def test_flask_api_users_survive_a_restart(stack: Stack) -> None:
+    host, port = stack.address("flask_api", 5000)
+    base = f"http://{host}:{port}"
+    name = f"it_{uuid.uuid4().hex[:12]}"
+    created = requests.post(
+        f"{base}/api/users",
+        json={"username": name, "email": f"{name}@example.org", "password": "correct horse 42"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    user_id = created.json()["id"]
+
+    stack.compose("restart", "flask_api", check=True, timeout=120)
+    stack.compose("up", "--detach", "--wait", "flask_api", check=True, timeout=120)
+    host, port = stack.address("flask_api", 5000)  # the ephemeral host port may change
+    again = requests.get(f"http://{host}:{port}/api/users/{user_id}", timeout=30)
+    assert again.status_code == 200, again.text
+    assert again.json()["username"] == name
+    login = requests.post(
+        f"http://{host}:{port}/api/login",
+        json={"username": name, "password": "correct horse 42"},
+        timeout=30,
+    )
+    assert login.status_code == 200, login.text
 
 
 def test_reports_folder_holds_json_and_junit(stack: Stack) -> None:
