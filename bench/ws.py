@@ -25,13 +25,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# `python3 bench/ws.py` puts bench/ first on sys.path, where bench/http.py would shadow the
-# standard library's http (which websockets imports); the repo root is what this script needs.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-sys.path.insert(0, str(ROOT))
+from websockets.asyncio.client import ClientConnection, connect
 
-from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 
 def free_port() -> int:
