@@ -149,3 +149,64 @@ def test_flask_api_users_survive_a_restart(stack: Stack) -> None:
 def test_reports_folder_holds_json_and_junit(stack: Stack) -> None:
     names = sorted(p.name for p in Path(stack.reports).iterdir())
     assert {"report.json", "junit.xml"} <= set(names), names
+
+
+def test_proxy_with_auth_on_challenges_with_407(stack: Stack) -> None:
+    stack.env.update(HTTP_PROXY_AUTH_USER="lab", HTTP_PROXY_AUTH_PASS="it-secret-42")
+    try:
+        stack.compose("up", "--detach", "--wait", "http_proxy", check=True, timeout=120)
+        done = stack.compose(
+            "run", "--rm", "--no-deps", "client_runner", "run", "--only", "http_proxy",
+            timeout=180,
+        )
+        out = done.stdout + done.stderr
+        assert done.returncode == 0, out[-4000:]
+        assert "407 with 'Basic" in out, out[-4000:]
+    finally:
+        stack.env.pop("HTTP_PROXY_AUTH_USER")
+        stack.env.pop("HTTP_PROXY_AUTH_PASS")
+        stack.compose("up", "--detach", "--wait", "http_proxy", timeout=120)
+
+
+def test_tls_server_is_mozilla_intermediate_compliant_from_the_host(
+    stack: Stack, tmp_path: Path
+) -> None:
+    ca = tmp_path / "ca.crt"
+    stack.compose("cp", "tls_server:/certs/ca.crt", str(ca), check=True)
+    _, port = stack.address("tls_server", 8443)
+    s_client = subprocess.run(
+        ["openssl", "s_client", "-connect", f"localhost:{port}", "-servername", "localhost",
+         "-CAfile", str(ca), "-verify_return_error", "-brief"],
+        input="quit\n", capture_output=True, text=True, timeout=30,
+    )
+    assert s_client.returncode == 0, s_client.stdout + s_client.stderr
+    assert "Verification: OK" in s_client.stdout + s_client.stderr
+    sslyze = subprocess.run(
+        [sys.executable, "-m", "sslyze", "--mozilla_config=intermediate",
+         "--certinfo_ca_file", str(ca), f"localhost:{port}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    out = sslyze.stdout + sslyze.stderr
+    assert sslyze.returncode == 0, out[-4000:]
+    assert f"localhost:{port}: OK - Compliant." in out, out[-4000:]
+
+
+def test_rebuilding_tls_server_makes_a_new_ca_that_clients_still_verify(
+    stack: Stack, tmp_path: Path
+) -> None:
+    def ca_pem() -> str:
+        stack.compose("cp", "tls_server:/certs/ca.crt", str(tmp_path / "ca.crt"), check=True)
+        return (tmp_path / "ca.crt").read_text()
+
+    before = ca_pem()
+    stack.compose("build", "tls_server", check=True, timeout=BUILD_TIMEOUT)
+    stack.compose("up", "--detach", "--wait", "tls_server", check=True, timeout=120)
+    after = ca_pem()
+    assert "BEGIN CERTIFICATE" in after
+    assert after != before, "a second build kept the same CA"
+    done = stack.compose(
+        "run", "--rm", "--no-deps", "client_runner", "run", "--only", "tls_server", timeout=180
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out[-4000:]
+    assert "8 passed, 0 failed" in out or " 0 failed" in out, out[-2000:]
