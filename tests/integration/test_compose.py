@@ -210,3 +210,64 @@ def test_rebuilding_tls_server_makes_a_new_ca_that_clients_still_verify(
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-4000:]
     assert "8 passed, 0 failed" in out or " 0 failed" in out, out[-2000:]
+
+
+def test_readme_try_it_lines_work_from_the_host(stack: Stack, tmp_path: Path) -> None:
+    """The README's lines, with the ephemeral host ports of this run put in."""
+    _, proxy = stack.address("http_proxy", 3128)
+    curl = subprocess.run(
+        ["curl", "-sS", "-i", "-x", f"http://localhost:{proxy}",
+         "http://http_custom:8080/api/data"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert curl.returncode == 0, curl.stderr
+    assert curl.stdout.startswith("HTTP/1.1 200"), curl.stdout[:500]
+    assert "Via:" in curl.stdout or "via:" in curl.stdout, curl.stdout[:800]
+
+    ca = tmp_path / "ca.crt"
+    stack.compose("cp", "tls_server:/certs/ca.crt", str(ca), check=True)
+    tunnel = subprocess.run(
+        ["openssl", "s_client", "-proxy", f"localhost:{proxy}", "-connect", "tls_server:8443",
+         "-servername", "tls_server", "-CAfile", str(ca), "-verify_return_error", "-brief"],
+        input="whoami\nquit\n", capture_output=True, text=True, timeout=30,
+    )
+    assert tunnel.returncode == 0, tunnel.stdout + tunnel.stderr
+    assert "Verification: OK" in tunnel.stdout + tunnel.stderr
+
+    _, ws = stack.address("ws_chat", 8765)
+    page = subprocess.run(
+        ["curl", "-sS", "-f", f"http://localhost:{ws}/"], capture_output=True, text=True,
+        timeout=30,
+    )
+    assert page.returncode == 0, page.stderr
+    assert "<html" in page.stdout.lower()
+
+    _, web = stack.address("http_custom", 8080)
+    index = subprocess.run(
+        ["curl", "-sS", "-i", f"http://localhost:{web}/"], capture_output=True, text=True,
+        timeout=30,
+    )
+    assert index.stdout.startswith("HTTP/1.1 200"), index.stdout[:300]
+
+    _, api = stack.address("flask_api", 5000)
+    got = subprocess.run(
+        ["curl", "-sS", "-f", f"http://localhost:{api}/get?a=1"], capture_output=True, text=True,
+        timeout=30,
+    )
+    assert json.loads(got.stdout)["args"] == {"a": "1"}
+
+
+def test_udp_service_answers_ping_on_its_published_port(stack: Stack) -> None:
+    host, port = stack.address("udp_service", 9999, "udp")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.settimeout(2)
+        for _ in range(5):  # UDP: a first datagram may race the port proxy; retry a few times
+            udp.sendto(b"ping", (host, port))
+            try:
+                reply, _ = udp.recvfrom(2048)
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError(f"no reply from udp_service at {host}:{port}")
+    assert reply.startswith(b"PONG "), reply
