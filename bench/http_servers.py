@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from procs import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/api/data"
 SLOW_HEAD = b"GET /api/data HTTP/1.1\r\nHost: bench\r\nX-Slow: "
@@ -47,10 +49,6 @@ class Point:
     note: str = ""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

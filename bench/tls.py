@@ -31,27 +31,14 @@ import threading
 import time
 from pathlib import Path
 
+from procs import free_port, wait_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOAD = b"0123456789abcdef" * 4  # 64 bytes
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing on port {port}")
 
 
 def start_tls_server(certs: Path) -> tuple[subprocess.Popen[bytes], int]:

@@ -19,35 +19,20 @@ import argparse
 import asyncio
 import contextlib
 import resource
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from procs import free_port, wait_port
 from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing on 127.0.0.1:{port}")
 
 
 def start(module: str, *args: str) -> subprocess.Popen[bytes]:
