@@ -6,8 +6,12 @@ It starts a small asyncio origin (``/nostore``: ``Cache-Control: no-store``; ``/
 max-age=600``; 1 KiB bodies, keep-alive) and ``python -m http_proxy`` on free loopback ports, then
 loads four cases with wrk (absolute-form requests to the proxy through a Lua script) or, without
 wrk, a small asyncio load generator: direct and proxied misses, direct and proxied hits. It prints
-requests/s, p50 and p99 and the ratio to direct. Only 127.0.0.1 is contacted; every case is
-bounded by --duration.
+requests/s, p50 and p99, the ratio to direct, and the proxy's own CPU time per request (user +
+system, from /proc: less sensitive than requests/s to other work on a shared machine). Each case
+is preceded by --warmup seconds of the same load, not measured, for direct and proxied runs
+alike: otherwise the first concurrent connects overflow the stdlib origin's 5-slot listen
+backlog and a few requests wait a 1 s SYN retransmit, which is the kernel, not either server.
+Only 127.0.0.1 is contacted; every case is bounded by --duration.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 BODY = b"x" * 1024
 Result = tuple[float, float, float]  # requests/s, p50 ms, p99 ms
+LAST_COUNT = [0]  # requests completed by the last measured case
 
 
 def free_port() -> int:
@@ -94,19 +99,23 @@ def run_origin(port: int) -> None:
 
 # --- load generators ----------------------------------------------------------------------------
 
-def wrk_case(url: str, proxy_port: int | None, args: argparse.Namespace) -> Result:
+def wrk_case(url: str, proxy_port: int | None, args: argparse.Namespace,
+             duration: float | None = None) -> Result:
     """wrk's numbers; through the proxy a Lua script makes the request target absolute."""
-    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency"]
+    duration = max(1, round(args.duration if duration is None else duration))  # wrk: whole s
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration}s", "--latency"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(f'wrk.path = "{url}"\n' if proxy_port else "")
         script = f.name
     try:
         target = f"http://127.0.0.1:{proxy_port}" if proxy_port else url
         out = subprocess.run([*cmd, "-s", script, target], capture_output=True, text=True,
-                             timeout=args.duration + 30, check=True).stdout
+                             timeout=duration + 30, check=True).stdout
     finally:
         os.unlink(script)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    count = re.search(r"(\d+) requests in", out)
+    LAST_COUNT[0] = int(count.group(1)) if count else 0
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if non2xx:
         raise SystemExit(f"{non2xx.group(1)} error responses for {url}:\n{out}")
@@ -120,13 +129,14 @@ def _wrk_ms(out: str, pct: str) -> float:
     return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
 
-async def _py_load(url: str, proxy_port: int | None, args: argparse.Namespace) -> Result:
+async def _py_load(url: str, proxy_port: int | None, args: argparse.Namespace,
+                   duration: float) -> Result:
     host_port, path = url[len("http://"):].split("/", 1)
     port = proxy_port or int(host_port.split(":")[1])
     target = url if proxy_port else "/" + path
     request = f"GET {target} HTTP/1.1\r\nHost: {host_port}\r\n\r\n".encode()
     latencies: list[float] = []
-    deadline = time.perf_counter() + args.duration
+    deadline = time.perf_counter() + duration
 
     async def worker() -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -143,12 +153,24 @@ async def _py_load(url: str, proxy_port: int | None, args: argparse.Namespace) -
     await asyncio.gather(*(worker() for _ in range(args.connections)))
     elapsed = time.perf_counter() - start
     latencies.sort()
+    LAST_COUNT[0] = len(latencies)
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     return len(latencies) / elapsed, pick(0.50), pick(0.99)
 
 
-def py_case(url: str, proxy_port: int | None, args: argparse.Namespace) -> Result:
-    return asyncio.run(_py_load(url, proxy_port, args))
+def py_case(url: str, proxy_port: int | None, args: argparse.Namespace,
+            duration: float | None = None) -> Result:
+    return asyncio.run(_py_load(url, proxy_port, args,
+                                args.duration if duration is None else duration))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -163,10 +185,12 @@ def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit(f"nothing listening on {port}")
 
 
-Case = Callable[[str, "int | None", argparse.Namespace], Result]
+Case = Callable[..., Result]
 
 
-def run_cases(kind: str, case: Case, args: argparse.Namespace) -> list[tuple[str, Result, Result]]:
+def run_cases(
+    kind: str, case: Case, args: argparse.Namespace
+) -> list[tuple[str, Result, Result, float]]:
     """Start one origin of ``kind`` and a fresh proxy; measure misses and hits, direct and via."""
     origin_port, proxy_port = free_port(), free_port()
     procs = [
@@ -182,9 +206,15 @@ def run_cases(kind: str, case: Case, args: argparse.Namespace) -> list[tuple[str
         base = f"http://127.0.0.1:{origin_port}"
         rows = []
         for label, path in (("miss (no-store)", "/nostore"), ("hit (max-age)", "/cache")):
+            if args.warmup > 0:
+                case(base + path, None, args, args.warmup)
             direct = case(base + path, None, args)
+            if args.warmup > 0:
+                case(base + path, proxy_port, args, args.warmup)
+            cpu = cpu_seconds(procs[1].pid)
             proxied = case(base + path, proxy_port, args)
-            rows.append((label, direct, proxied))
+            cpu = cpu_seconds(procs[1].pid) - cpu
+            rows.append((label, direct, proxied, cpu / max(1, LAST_COUNT[0]) * 1e6))
         return rows
     finally:
         for proc in procs:
@@ -199,6 +229,8 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=int, default=5, help="seconds per case")
     p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--warmup", type=int, default=1,
+                   help="seconds of unmeasured load before each case (0: none)")
     p.add_argument("--threads", type=int, default=2, help="wrk threads")
     p.add_argument("--python-load", action="store_true", help="use the asyncio load generator")
     p.add_argument("--origins", default="stdlib,raw",
@@ -214,13 +246,14 @@ def main() -> int:
     case = wrk_case if use_wrk else py_case
     tool = "wrk" if use_wrk else "asyncio load generator"
     print(f"http_proxy bench: {tool}, {args.connections} connections, {args.duration} s per "
-          f"case, 1 KiB bodies, one proxy process, Python {sys.version.split()[0]}")
+          f"case after {args.warmup:g} s warm-up, 1 KiB bodies, one proxy process, "
+          f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print(f"{'origin':<8}{'case':<17}{'direct req/s':>13}{'proxy req/s':>13}{'ratio':>7}"
-          f"{'direct p99':>12}{'proxy p50':>11}{'proxy p99':>11}")
+          f"{'direct p99':>12}{'proxy p50':>11}{'proxy p99':>11}{'proxy CPU/req':>15}")
     for kind in [k.strip() for k in args.origins.split(",") if k.strip()]:
-        for label, (drps, _, dp99), (prps, pp50, pp99) in run_cases(kind, case, args):
+        for label, (drps, _, dp99), (prps, pp50, pp99), cpu in run_cases(kind, case, args):
             print(f"{kind:<8}{label:<17}{drps:>13,.0f}{prps:>13,.0f}{prps / drps:>7.2f}"
-                  f"{dp99:>10.2f}ms{pp50:>9.2f}ms{pp99:>9.2f}ms", flush=True)
+                  f"{dp99:>10.2f}ms{pp50:>9.2f}ms{pp99:>9.2f}ms{cpu:>13.0f}us", flush=True)
     return 0
 
 

@@ -158,6 +158,7 @@ class Entry:
     lifetime: float
     shareable_with_auth: bool
     size: int = 0
+    wire: tuple[bytes, bool, bytes] | None = None  # the serialised head, built at first hit
 
     def age(self, now: float) -> float:
         return self.initial_age + max(0.0, now - self.response_time)

@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        asyncio.run(serve(config))
+        asyncio.run(serve(config, access_stream=sys.stdout))
     except OSError as exc:
         logging.getLogger("http_proxy").error("cannot serve: %s", exc)
         return 1

@@ -8,6 +8,7 @@ only and are removed, as are the fixed hop-by-hop headers below; the proxy then 
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -83,7 +84,20 @@ def _split_authority(authority: str, default_port: int | None) -> tuple[str, int
 def parse_absolute(target: bytes) -> Target:
     """An absolute-form target (``http://host[:port]/path``) -> ``Target``.
 
-    ``https://`` is refused with a hint: a client reaches TLS origins through ``CONNECT``."""
+    ``https://`` is refused with a hint: a client reaches TLS origins through ``CONNECT``.
+    Short targets are remembered (a proxy sees the same URLs again and again; ``Target`` is
+    immutable, and refusals are not remembered)."""
+    if len(target) <= 512:
+        return _parse_absolute_cached(target)
+    return _parse_absolute(target)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_absolute_cached(target: bytes) -> Target:
+    return _parse_absolute(target)
+
+
+def _parse_absolute(target: bytes) -> Target:
     try:
         text = target.decode("ascii")
     except UnicodeDecodeError:
@@ -170,6 +184,23 @@ def downstream_response_headers(
     return out
 
 
+def cached_head_parts(
+    status: int, reason: bytes, stored: Headers, via: bytes, drop: frozenset[bytes],
+    add: tuple[tuple[bytes, bytes], ...],
+) -> tuple[bytes, bool, bytes]:
+    """A cache hit's head, serialised once: (status line and stored headers, whether ``Age``
+    survives the rules, the closing headers). Only ``Age`` and ``Content-Length`` go between
+    them per request; the result is byte for byte what the general path sends for the hit:
+    ``stored`` + age + content-length, hop-by-hop stripped, then via, ``X-Cache: HIT``, and
+    the response rules (``drop`` names removed, ``add`` appended)."""
+    reason = reason or REASONS.get(status, "").encode()
+    kept = [(n, v) for n, v in strip_hop_by_hop(stored) if n != b"x-cache" and n not in drop]
+    prefix = b"".join([b"HTTP/1.1 %d %s\r\n" % (status, reason),
+                       *(n + b": " + v + b"\r\n" for n, v in kept)])
+    tail = [(b"via", via), (b"x-cache", b"HIT"), *add]
+    return prefix, b"age" not in drop, b"".join(n + b": " + v + b"\r\n" for n, v in tail)
+
+
 def error_response(
     status: int, detail: str, *, via_name: str, extra: Headers | None = None
 ) -> tuple[Headers, bytes]:
@@ -201,12 +232,31 @@ def json_response(doc: object) -> tuple[Headers, bytes]:
     ], body
 
 
+_PLAIN = re.compile(r'[!#-<>-\[\]-~]+')  # printable ASCII but space, quote, "=" and backslash
+
+
+def log_value(value: object) -> str:
+    """One log value: floats to 0.1, text with spaces, quotes or ``=`` JSON-quoted."""
+    text = f"{value:.1f}" if isinstance(value, float) else str(value)
+    if _PLAIN.fullmatch(text):
+        return text
+    if not text or any(c in text for c in ' "=\\') or not text.isprintable():
+        return json.dumps(text)
+    return text
+
+
 def log_line(**fields: object) -> str:
     """``key=value`` pairs, values with spaces or quotes JSON-quoted: one greppable line."""
-    parts = []
-    for key, value in fields.items():
-        text = f"{value:.1f}" if isinstance(value, float) else str(value)
-        if not text or any(c in text for c in ' "=\\') or not text.isprintable():
-            text = json.dumps(text)
-        parts.append(f"{key}={text}")
-    return " ".join(parts)
+    return " ".join(f"{key}={log_value(value)}" for key, value in fields.items())
+
+
+def access_line(
+    client: str, method: str, target: str, status: int, nbytes: int, cache: str, ms: float,
+    detail: str = "",
+) -> str:
+    """The access-log line of one request: what ``log_line`` gives for these fields, built
+    with one format (this runs once per request)."""
+    q = log_value
+    line = (f"client={q(client)} method={q(method)} target={q(target[:2000])} status={status}"
+            f" bytes={nbytes} cache={q(cache)} ms={ms:.1f}")
+    return line + " detail=" + q(detail[:300]) if detail else line

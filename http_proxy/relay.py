@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import h11
 
-from http_proxy import messages
+from http_proxy import messages, wire
 from http_proxy.cache import UNSAFE, Entry
-from http_proxy.client import ClientConnection, ClientGone
+from http_proxy.client import ClientConnection, ClientGone, Request
 from http_proxy.state import State
 from http_proxy.upstream import READ_SIZE, Upstream, UpstreamClosed
 
@@ -44,10 +44,28 @@ class UpstreamError(Exception):
 
 
 async def serve_cached(
-    client: ClientConnection, req: h11.Request, entry: Entry, state: State
+    client: ClientConnection, req: Request, entry: Entry, state: State
 ) -> Outcome:
+    now = time.time()
+    if client.framer is not None:  # fast path: the head was serialised at the first hit
+        if entry.wire is None:
+            rules = state.config.rules.response
+            entry.wire = messages.cached_head_parts(
+                entry.status, entry.reason, entry.headers,
+                messages.via_value(b"1.1", state.config.via_name),
+                rules.drop_names, rules.add)
+        prefix, with_age, tail = entry.wire
+        parts = [prefix]
+        if with_age:
+            parts.append(b"age: %d\r\n" % int(entry.age(now)))
+        parts += [b"content-length: %d\r\n" % len(entry.body), tail, b"\r\n"]
+        if req.method != b"HEAD" and entry.status not in (204, 304):
+            parts.append(entry.body)
+        client.write_raw(b"".join(parts))
+        await client.flush()
+        return Outcome(entry.status, "HIT")
     headers = messages.downstream_response_headers(
-        entry.served_headers(time.time()), req.http_version, state.config.via_name, "HIT"
+        entry.served_headers(now), req.http_version, state.config.via_name, "HIT"
     )
     headers = state.config.rules.response.apply(headers)
     body = b"" if req.method == b"HEAD" else entry.body
@@ -57,9 +75,9 @@ async def serve_cached(
 
 
 async def _open_exchange(
-    client: ClientConnection, req: h11.Request, target: messages.Target, state: State,
+    client: ClientConnection, req: Request, target: messages.Target, state: State,
     headers: messages.Headers, has_body: bool,
-) -> tuple[Upstream, h11.Response]:
+) -> tuple[Upstream, h11.Response | wire.ResponseHead]:
     """Send the request (streaming its body) and return the origin's final response head."""
     cfg = state.config
     for attempt in (1, 2):
@@ -70,15 +88,16 @@ async def _open_exchange(
         except OSError as exc:
             raise UpstreamError(502, f"cannot connect to {target.authority}: {exc}") from None
         try:
-            await up.send(h11.Request(method=req.method, target=target.path.encode(),
-                                      headers=headers), flush=False)
             if has_body:
+                await up.send(h11.Request(method=req.method, target=target.path.encode(),
+                                          headers=headers), flush=False)
                 await _stream_request_body(client, up, cfg.idle_timeout, cfg.max_request_body)
             else:
-                await up.send(h11.EndOfMessage())
+                up.send_bodyless(req.method, target.path.encode(), headers)
+                await up.drain()
             while True:
                 event = await up.next_event(cfg.idle_timeout)
-                if isinstance(event, h11.Response):
+                if isinstance(event, (h11.Response, wire.ResponseHead)):
                     return up, event
                 if isinstance(event, h11.ConnectionClosed):
                     raise UpstreamClosed("origin closed the connection before answering")
@@ -128,7 +147,7 @@ class RequestTooLarge(Exception):
 
 
 async def forward(
-    client: ClientConnection, req: h11.Request, target: messages.Target, state: State
+    client: ClientConnection, req: Request, target: messages.Target, state: State
 ) -> Outcome:
     """Relay one absolute-form request to its origin and the response back, streaming both."""
     cfg = state.config
@@ -154,15 +173,15 @@ async def forward(
                 return Outcome(413, keep_alive=False)
             return await _relay_response(client, req, target, state, up, resp)
     except TimeoutError:
-        if client.conn.our_state is h11.SEND_RESPONSE:
+        if client.may_answer:
             await client.error(504, f"no complete answer within {cfg.total_timeout:g} s")
             return Outcome(504, keep_alive=False)
         return Outcome(0, keep_alive=False, detail="total timeout mid-body")
 
 
 async def _relay_response(
-    client: ClientConnection, req: h11.Request, target: messages.Target, state: State,
-    up: Upstream, resp: h11.Response,
+    client: ClientConnection, req: Request, target: messages.Target, state: State,
+    up: Upstream, resp: h11.Response | wire.ResponseHead,
 ) -> Outcome:
     cfg = state.config
     now = time.time()
@@ -176,24 +195,36 @@ async def _relay_response(
         resp_headers, resp.http_version, cfg.via_name, "MISS"
     )
     out_headers = cfg.rules.response.apply(out_headers)
+    length = messages.get(resp_headers, b"content-length")
+    hold = (req.method != b"HEAD" and length is not None and length.isdigit()
+            and 0 < int(length) <= READ_SIZE)
     body = bytearray()
     try:
-        await client.send(h11.Response(status_code=resp.status_code, headers=out_headers,
-                                       reason=resp.reason), flush=False)
+        client.head(resp.status_code, out_headers, resp.reason)
         while True:
-            try:
-                event = await up.next_event(cfg.idle_timeout)
-            except TimeoutError:
-                raise UpstreamClosed("origin went silent mid-body") from None
+            event = up.next_event_nowait()
+            if event is h11.NEED_DATA:
+                # Flush before waiting on the origin (backpressure, and the client sees bytes
+                # as they come), except a head announcing a small body: that body follows at
+                # once, and leaves with the head in one segment.
+                if not hold:
+                    await client.flush()
+                hold = False
+                try:
+                    event = await up.next_event(cfg.idle_timeout)
+                except TimeoutError:
+                    raise UpstreamClosed("origin went silent mid-body") from None
             if isinstance(event, h11.Data):
                 if keep:
                     body += event.data
                     if len(body) > state.cache.max_object_bytes:
                         keep = False
                         body = bytearray()
-                await client.send(h11.Data(data=event.data))
+                client.data(event.data)
+                hold = False
             elif isinstance(event, h11.EndOfMessage):
-                await client.send(h11.EndOfMessage())  # trailers are dropped (TE is hop-by-hop)
+                client.end()  # trailers are dropped (TE is hop-by-hop)
+                await client.flush()
                 break
             else:
                 raise UpstreamClosed("origin closed the connection mid-body")
@@ -201,6 +232,8 @@ async def _relay_response(
         up.close()
         if isinstance(exc, ClientGone):
             return Outcome(resp.status_code, keep_alive=False, detail="client went away")
+        with contextlib.suppress(ConnectionError):
+            await client.flush()  # what did arrive goes out; the close then marks it cut short
         return Outcome(resp.status_code, keep_alive=False, detail=f"aborted: {exc}")
     except BaseException:
         up.close()

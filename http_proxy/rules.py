@@ -35,11 +35,16 @@ class HeaderRules:
     add: tuple[tuple[bytes, bytes], ...] = ()
     remove: frozenset[bytes] = frozenset()
 
+    @property
+    def drop_names(self) -> frozenset[bytes]:
+        """Lower-case names ``apply`` removes: the removed ones and those it replaces."""
+        return self.remove | {name.lower() for name, _ in self.add}
+
     def apply(self, headers: Headers) -> Headers:
         """``headers`` without the removed names, then the added ones (replacing same names)."""
         if not self.add and not self.remove:
             return headers
-        drop = self.remove | {name.lower() for name, _ in self.add}
+        drop = self.drop_names
         return [(n, v) for n, v in headers if n.lower() not in drop] + list(self.add)
 
 

@@ -13,15 +13,18 @@ import contextlib
 import logging
 import signal
 import time
+from typing import TextIO
 
 import h11
 
 from http_proxy import messages
 from http_proxy.access import client_allowed
-from http_proxy.client import ClientConnection
+from http_proxy.accesslog import AccessLog
+from http_proxy.client import ClientConnection, Request
 from http_proxy.config import Config
 from http_proxy.relay import Outcome, forward, serve_cached, tunnel
 from http_proxy.state import State
+from http_proxy.wire import RequestHead
 
 log = logging.getLogger("http_proxy")
 STATS_PATH = b"/_proxy/stats"
@@ -59,8 +62,9 @@ async def _linger_close(
 
 
 class Proxy:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, access_stream: TextIO | None = None) -> None:
         self.config = config
+        self.access = AccessLog(log, access_stream)
         self.state = State.from_config(config)
         self.tasks: set[asyncio.Task[None]] = set()
         self.busy: set[asyncio.Task[None]] = set()  # those inside a request, not idle
@@ -88,7 +92,7 @@ class Proxy:
             client = ClientConnection(reader, writer, self.config.max_header_bytes,
                                       self.config.via_name)
             try:
-                await self._session(client, f"{peer[0]}:{peer[1]}")
+                await self._session(client, f"{peer[0]}:{peer[1]}", task)
             finally:
                 c.active -= 1
         except (ConnectionError, h11.ProtocolError, TimeoutError):
@@ -101,25 +105,26 @@ class Proxy:
                 self.tasks.discard(task)  # type: ignore[arg-type]
                 self.busy.discard(task)  # type: ignore[arg-type]
 
-    async def _session(self, client: ClientConnection, peer: str) -> None:
+    async def _session(
+        self, client: ClientConnection, peer: str, task: asyncio.Task[None] | None
+    ) -> None:
         """Requests of one keep-alive connection, one after another."""
         cfg = self.config
         while True:
             try:
                 async with asyncio.timeout(cfg.keepalive_timeout):  # the whole head, not per read
-                    event = await client.next_event(cfg.keepalive_timeout)
+                    event = await client.next_event(None)
             except TimeoutError:
                 return
             except h11.RemoteProtocolError as exc:
                 status = exc.error_status_hint
-                if client.conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                if client.may_answer:
                     await client.error(status, f"malformed request: {exc}")
                 self._log(peer, "-", "-", status, 0, "MISS", time.perf_counter(), str(exc))
                 return
-            if not isinstance(event, h11.Request):
+            if not isinstance(event, (h11.Request, RequestHead)):
                 return  # ConnectionClosed
             start, sent = time.perf_counter(), client.bytes_sent
-            task = asyncio.current_task()
             self.busy.add(task)  # type: ignore[arg-type]
             try:
                 outcome, extra = await self._dispatch(client, event)
@@ -129,15 +134,11 @@ class Proxy:
             nbytes = extra if extra is not None else client.bytes_sent - sent
             self._log(peer, event.method.decode("ascii", "replace"), target, outcome.status,
                       nbytes, outcome.cache, start, outcome.detail)
-            if not outcome.keep_alive or client.conn.our_state is not h11.DONE:
+            if not outcome.keep_alive or not client.response_done or not client.next_cycle():
                 return
-            try:
-                client.conn.start_next_cycle()
-            except h11.LocalProtocolError:
-                return  # the request body was never read: this connection cannot go on
 
     async def _dispatch(
-        self, client: ClientConnection, req: h11.Request
+        self, client: ClientConnection, req: Request
     ) -> tuple[Outcome, int | None]:
         """Answer one request; the byte count is given apart only for tunnels."""
         cfg, state = self.config, self.state
@@ -173,7 +174,7 @@ class Proxy:
         return self._count(await forward(client, req, target, state)), None
 
     async def _connect(
-        self, client: ClientConnection, req: h11.Request, headers: messages.Headers
+        self, client: ClientConnection, req: Request, headers: messages.Headers
     ) -> tuple[Outcome, int | None]:
         cfg, state = self.config, self.state
         try:
@@ -197,7 +198,7 @@ class Proxy:
         outcome.detail = outcome.detail or f"up={up} down={down}"
         return self._count(outcome), up + down
 
-    async def _local(self, client: ClientConnection, req: h11.Request) -> Outcome:
+    async def _local(self, client: ClientConnection, req: Request) -> Outcome:
         """Origin-form requests are for the proxy itself: only the stats page exists."""
         path = req.target.split(b"?", 1)[0]
         if messages.seen_by(list(req.headers), self.config.via_name):
@@ -229,19 +230,17 @@ class Proxy:
     def _log(self, peer: str, method: str, target: str, status: int, nbytes: int, cache: str,
              start: float, detail: str = "") -> None:
         self.state.counters.bytes_out += nbytes
-        fields: dict[str, object] = dict(
-            client=peer, method=method, target=target[:2000], status=status, bytes=nbytes,
-            cache=cache, ms=(time.perf_counter() - start) * 1000,
-        )
-        if detail:
-            fields["detail"] = detail[:300]
-        log.info(messages.log_line(**fields))
+        ms = (time.perf_counter() - start) * 1000
+        self.access.write(messages.access_line(peer, method, target, status, nbytes, cache, ms,
+                                               detail))
 
 
-async def serve(config: Config, ready: asyncio.Event | None = None) -> Proxy:
+async def serve(
+    config: Config, ready: asyncio.Event | None = None, access_stream: TextIO | None = None
+) -> Proxy:
     """Run until SIGTERM/SIGINT or cancellation; exit within ``shutdown_timeout`` + a little."""
     loop = asyncio.get_running_loop()
-    proxy = Proxy(config)
+    proxy = Proxy(config, access_stream)
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):  # before listening: a probe may signal at once
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -273,6 +272,7 @@ async def serve(config: Config, ready: asyncio.Event | None = None) -> Proxy:
         if proxy.tasks:
             await asyncio.wait(set(proxy.tasks), timeout=0.3)
         proxy.state.pool.close_all()
+        proxy.access.flush()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
