@@ -21,7 +21,6 @@ import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,18 +28,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from procs import free_port, wait_port
+
 ROOT = Path(__file__).resolve().parent.parent
-# bench/http.py would shadow the standard library's http package for the stdlib origin
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 BODY = b"x" * 1024
 Result = tuple[float, float, float]  # requests/s, p50 ms, p99 ms
 LAST_COUNT = [0]  # requests completed by the last measured case
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- the origin: fast enough that the proxy, not the origin, is what is measured ---------------
@@ -173,16 +168,6 @@ def cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
-    for _ in range(200):
-        if proc.poll() is not None:
-            raise SystemExit(f"process exited early ({proc.returncode})")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listening on {port}")
 
 
 Case = Callable[..., Result]
