@@ -221,8 +221,14 @@ def part_flask(levels: list[int], duration: float, rounds: int, workers: int | N
         gun_cmd = [sys.executable, "-m", "gunicorn", "-c", "flask_api/gunicorn.conf.py",
                    "flask_api:create_app()"]
         label = f"flask_api: gunicorn ({workers or 'conf'} workers, {threads or 'conf'} threads)"
-        with running([sys.executable, "-c", dev_cmd], dev, env), running(gun_cmd, gun, genv):
-            servers = [("baseline: Flask development server", dev), (label, gun)]
+        floor = free_port()
+        fenv = {**genv, "FLASK_API_PORT": str(floor)}
+        floor_cmd = [sys.executable, "-m", "gunicorn", "-c", "flask_api/gunicorn.conf.py",
+                     "bench.flask_floor:app"]
+        with running([sys.executable, "-c", dev_cmd], dev, env), running(gun_cmd, gun, genv), \
+                running(floor_cmd, floor, fenv):
+            servers = [("baseline: Flask development server", dev), (label, gun),
+                       ("reference: bare Flask app, same gunicorn settings", floor)]
             return compare(servers, levels, duration, rounds, 0)
 
 
@@ -263,6 +269,12 @@ def verdicts(points: list[Point]) -> list[str]:
                    f"{base_slow.errors} socket errors")
     ratio(find(points, "flask_api", 16), find(points, "baseline: Flask", 16),
           "gunicorn / development server at c=16", 3.0)
+    floor = find(points, "reference: bare Flask", 16)
+    mine = find(points, "flask_api", 16)
+    if floor and mine and floor.rps > 0:
+        out.append(f"flask_api / bare Flask app under the same gunicorn settings at c=16: "
+                   f"{mine.rps / floor.rps:.2f}x (how much the lab's request id, security headers "
+                   f"and blueprints cost; {floor.rps:.0f} req/s is this machine's ceiling here)")
     for prefix, aim_rps in (("http_custom", None), ("flask_api", 5000.0)):
         p = find(points, prefix, 16)
         if p:
