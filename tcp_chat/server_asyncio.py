@@ -15,10 +15,11 @@ import logging
 import signal
 import time
 
+from tcp_chat import delivery
 from tcp_chat.config import Settings
 from tcp_chat.heartbeat import Heartbeat
-from tcp_chat.protocol import FrameError, LineFramer, encode_line
-from tcp_chat.room import IDLE, TOO_SLOW, Outcome, Room
+from tcp_chat.protocol import FrameError, LineFramer
+from tcp_chat.room import IDLE, Outcome, Room
 
 log = logging.getLogger("tcp_chat")
 
@@ -53,31 +54,7 @@ class ChatServer:
 
     def apply(self, outcome: Outcome) -> None:
         """Deliver lines, then close; drop anyone whose queue overflowed, and announce that."""
-        while outcome.deliveries or outcome.close:
-            encoded: dict[str, bytes] = {}
-            slow: list[int] = []
-            for cid, line in outcome.deliveries:
-                conn = self.conns.get(cid)
-                if conn is None:
-                    continue
-                data = encoded.get(line)
-                if data is None:
-                    data = encoded[line] = encode_line(line)
-                if not conn.send(data):
-                    slow.append(cid)
-            for cid in outcome.close:
-                conn = self.conns.get(cid)
-                if conn is not None:
-                    conn.close()
-            outcome = Outcome()
-            for cid in slow:
-                conn = self.conns.get(cid)
-                if conn is None or conn.closing:
-                    continue
-                log.info("dropping %s: outbound queue full", self.room.nick(cid) or cid)
-                conn.abort()
-                dropped = self.room.leave(cid, TOO_SLOW)
-                outcome.deliveries.extend(dropped.deliveries)
+        delivery.apply(self.room, self.conns, outcome)
 
     def sweep_idle(self, now: float) -> None:
         limit = self.settings.idle_timeout

@@ -18,10 +18,11 @@ import socket
 import threading
 import time
 
+from tcp_chat import delivery
 from tcp_chat.config import Settings
 from tcp_chat.heartbeat import Heartbeat
-from tcp_chat.protocol import FrameError, LineFramer, encode_line
-from tcp_chat.room import IDLE, TOO_SLOW, Outcome, Room
+from tcp_chat.protocol import FrameError, LineFramer
+from tcp_chat.room import IDLE, Outcome, Room
 
 log = logging.getLogger("tcp_chat")
 
@@ -96,29 +97,7 @@ class ThreadedChatServer:
 
     def apply(self, outcome: Outcome) -> None:
         """Enqueue deliveries (never blocks); call with ``self.lock`` held."""
-        while outcome.deliveries or outcome.close:
-            slow: list[int] = []
-            encoded: dict[str, bytes] = {}
-            for cid, line in outcome.deliveries:
-                client = self.clients.get(cid)
-                if client is None:
-                    continue
-                data = encoded.get(line)
-                if data is None:
-                    data = encoded[line] = encode_line(line)
-                if not client.send(data):
-                    slow.append(cid)
-            for cid in outcome.close:
-                if (client := self.clients.get(cid)) is not None:
-                    client.close()
-            outcome = Outcome()
-            for cid in slow:
-                client = self.clients.get(cid)
-                if client is None or client.closing:
-                    continue
-                log.info("dropping %s: outbound queue full", self.room.nick(cid) or cid)
-                client.abort()
-                outcome.deliveries.extend(self.room.leave(cid, TOO_SLOW).deliveries)
+        delivery.apply(self.room, self.clients, outcome)
 
     def handle(self, client: Client) -> None:
         """The reader thread of one client: the course's recv loop, framed and bounded."""
