@@ -46,18 +46,20 @@ def login() -> Response:
                             cfg["LOGIN_MAX_PER_CLIENT"], record=True)
     if wait is not None:
         raise _too_many(wait, "from this address")
+    # Count the attempt as a failure before the slow check (atomically with the limit check),
+    # so parallel guesses cannot all pass the check first; a success takes it back.
     wait = store.over_limit(conn, account_key, now, window, cfg["LOGIN_MAX_FAILURES"],
-                            record=False)
+                            record=True)
     if wait is not None:
         raise _too_many(wait, "for this account")
 
     found = store.credentials(conn, username)
     ok = security.check_password(password, found[1] if found else _dummy_hash())
     if not found or not ok:
-        store.record_attempt(conn, account_key, now)
         raise ApiError(401, "wrong username or password", error="invalid_credentials",
                        headers={"WWW-Authenticate": 'Bearer realm="flask_api"'})
 
+    store.forget_attempt(conn, account_key, now)
     user_id = found[0]
     token, digest = security.new_token()
     store.issue_token(conn, user_id, digest, now, cfg["TOKEN_TTL"], cfg["MAX_TOKENS_PER_USER"])

@@ -33,7 +33,7 @@ def submit() -> Response:
         if not isinstance(received, dict):
             raise ApiError(400, "expected a JSON object", error="invalid_json")
     elif request.mimetype in FORM_TYPES or (not request.mimetype and not request.content_length):
-        received = request.form.to_dict()
+        received = web.form().to_dict()
     else:
         raise ApiError(415, "send a form (application/x-www-form-urlencoded or "
                             "multipart/form-data) or a JSON object")

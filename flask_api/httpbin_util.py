@@ -83,9 +83,21 @@ def parse_json(raw: bytes) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
+
+
+def _not_json(name: str) -> Any:
+    """NaN and Infinity are not JSON: echoed back they would make the answer unparseable."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):  # 1e999 parses as inf, echoed back as Infinity
+        raise ValueError(f"number out of range: {number[:40]}")
+    return value
 
 
 # --- /status/<codes> ----------------------------------------------------------------------------

@@ -56,6 +56,7 @@ def index() -> Response:
 
 @bp.post("/register")
 def register() -> Response:
+    web.form()  # 413 beyond MAX_FORM_PARTS fields
     try:
         security.check_csrf(_csrf_key(), request.cookies.get(security.CSRF_COOKIE),
                             request.form.get(security.CSRF_FIELD))

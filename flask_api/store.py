@@ -168,6 +168,8 @@ def over_limit(
     return None
 
 
-def record_attempt(conn: sqlite3.Connection, key: str, now: float) -> None:
+def forget_attempt(conn: sqlite3.Connection, key: str, now: float) -> None:
+    """Take back one attempt recorded at ``now`` (a login that turned out to succeed)."""
     with transaction(conn):
-        conn.execute("INSERT INTO login_attempts (key, at) VALUES (?, ?)", (key, now))
+        conn.execute("DELETE FROM login_attempts WHERE rowid = (SELECT rowid FROM login_attempts"
+                     " WHERE key = ? AND at = ? LIMIT 1)", (key, now))

@@ -8,6 +8,7 @@ and says which field broke which rule, so a client can show it next to the right
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -52,13 +53,23 @@ def parse_json(body: bytes) -> Any:
     def no_constants(name: str) -> Any:
         raise Malformed(f"{name} is not valid JSON")
 
+    def finite(number: str) -> float:
+        value = float(number)
+        if not math.isfinite(value):  # 1e999: would be answered as Infinity, not JSON
+            raise Malformed(f"number out of range: {number[:40]}")
+        return value
+
     try:
-        return json.loads(text, parse_constant=no_constants)
+        return json.loads(text, parse_constant=no_constants, parse_float=finite)
     except RecursionError:
         raise Malformed("JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         raise Malformed(f"invalid JSON: {exc.msg} at {where}") from None
+    except Malformed:
+        raise
+    except ValueError as exc:  # an integer over sys.get_int_max_str_digits()
+        raise Malformed(f"number out of range: {exc}") from None
 
 
 def username_problem(value: str) -> str | None:

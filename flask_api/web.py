@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, g, request
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from . import db, security, store
 from .errors import ApiError
@@ -52,6 +54,18 @@ def json_body() -> Any:
         return parse_json(request.get_data(cache=True))
     except Malformed as exc:
         raise ApiError(400, str(exc), error="invalid_json") from None
+
+
+def form() -> MultiDict[str, str]:
+    """``request.form`` within ``MAX_FORM_PARTS`` fields (413 beyond).
+
+    Werkzeug's ``max_form_parts`` bounds multipart bodies only; urlencoded ones are counted here.
+    """
+    fields = request.form
+    cap = current_app.config.get("MAX_FORM_PARTS")
+    if cap and sum(len(values) for _, values in fields.lists()) > cap:
+        raise RequestEntityTooLarge(f"more than {cap} form fields")
+    return fields
 
 
 def require_user() -> int:

@@ -8,6 +8,7 @@ Nothing here ever redirects, so no crafted path (``//evil.example``) can become 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -93,13 +94,28 @@ def submit(app: App, request: Request) -> Response:
     return pages.echo(fields)
 
 
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(number: str) -> float:
+    """1e999 parses as inf, which json.dumps would echo as ``Infinity`` (not JSON)."""
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {number[:40]}")
+    return value
+
+
 def api_submit(app: App, request: Request) -> Response:
     """Form in -> JSON out (the course's route), and JSON in -> JSON out; bad JSON is a 400."""
     if media_type(request) == "application/json":
         if not charset_ok(request):
             return pages.error(415, "JSON must be UTF-8", api=True)
         try:
-            data = json.loads(request.body.decode("utf-8"))
+            data = json.loads(request.body.decode("utf-8"), parse_constant=_no_constant,
+                              parse_float=_finite)
+        except RecursionError:
+            return pages.error(400, "malformed JSON: nested too deeply", api=True)
         except (UnicodeDecodeError, ValueError) as exc:
             return pages.error(400, f"malformed JSON: {exc}", api=True)
         if not isinstance(data, dict):

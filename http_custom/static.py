@@ -62,9 +62,9 @@ def resolve(root: Path, raw_path: str) -> StaticFile | None:
     candidate = root.joinpath(*parts)
     try:
         real = Path(os.path.realpath(candidate))
-    except (OSError, ValueError):
-        return None
-    if root not in real.parents or not real.is_file():
+        if root not in real.parents or not real.is_file():
+            return None
+    except (OSError, ValueError):  # e.g. ENAMETOOLONG, which is_file() does not swallow
         return None
     return StaticFile(real, content_type(real.name))
 

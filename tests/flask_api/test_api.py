@@ -116,3 +116,26 @@ def test_healthz(app: Flask, client: FlaskClient, tmp_path: object) -> None:
     app.config["DATABASE"] = "/nonexistent-dir/x/users.db"
     resp = client.get("/healthz")
     assert resp.status_code == 503 and resp.json["status"] == "unavailable"
+
+
+@pytest.mark.parametrize("path", ["/api/echo", "/api/users", "/api/login", "/api/submit"])
+@pytest.mark.parametrize("data", [b'{"a": ' + b"1" * 5000 + b"}", b"1e999", b'{"a": -1e400}'])
+def test_json_number_out_of_range_is_400(client: FlaskClient, path: str, data: bytes) -> None:
+    # A 5000-digit integer raised a plain ValueError (500); 1e999 was echoed as ``Infinity``.
+    resp = client.post(path, data=data, content_type="application/json")
+    _is_api_error(resp, 400, "invalid_json")
+
+
+def test_urlencoded_form_field_limit_is_enforced(make_app: Callable[..., Flask]) -> None:
+    # FLASK_API_MAX_FORM_FIELDS bound only multipart bodies (werkzeug's max_form_parts); an
+    # urlencoded /api/submit of any number of fields was parsed and echoed back whole.
+    client = make_app(MAX_FORM_PARTS=10).test_client()
+    form = "application/x-www-form-urlencoded"
+    many = "&".join(f"f{i}=1" for i in range(11))
+    _is_api_error(client.post("/api/submit", data=many, content_type=form), 413,
+                  "payload_too_large")
+    multipart = {f"f{i}": "1" for i in range(11)}
+    _is_api_error(client.post("/api/submit", data=multipart, content_type="multipart/form-data"),
+                  413, "payload_too_large")
+    ok = client.post("/api/submit", data="&".join(f"f{i}=1" for i in range(10)), content_type=form)
+    assert ok.status_code == 200 and len(ok.json["received_data"]) == 10

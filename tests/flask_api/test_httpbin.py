@@ -502,3 +502,11 @@ def test_runner_check_fails_when_server_misbehaves() -> None:
             runner_checks.raise_for_status(ctx)
         with pytest.raises(base.CheckFailed):
             runner_checks.retry_503(ctx)
+
+
+@pytest.mark.parametrize("data", [b"1e999", b'{"a": NaN}', b"[-Infinity]"])
+def test_post_json_of_non_json_numbers_is_null(client: FlaskClient, data: bytes) -> None:
+    # NaN/Infinity are not JSON: echoing them made the whole answer unparseable (JSON.parse).
+    resp = client.post("/post", data=data, content_type="application/json")
+    assert resp.status_code == 200
+    assert json.loads(resp.get_data(), parse_constant=lambda c: pytest.fail(c))["json"] is None

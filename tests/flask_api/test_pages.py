@@ -108,3 +108,10 @@ def test_docs_page_lists_routes_without_external_assets(client: FlaskClient) -> 
     for path in (b"/api/users/{user_id}", b"/api/login", b"/api/echo"):
         assert path in page.data
     assert b"http://" not in page.data and b"https://" not in page.data
+
+
+def test_register_form_field_limit(client: FlaskClient) -> None:
+    limit = client.application.config["MAX_FORM_PARTS"]
+    data = _form(_token(client), **{f"x{i}": "1" for i in range(limit)})
+    resp = client.post("/register", data=data)
+    assert resp.status_code == 413 and b"<html" in resp.data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -231,6 +232,43 @@ def test_login_limit_per_client(make_app: Callable[..., Flask], clock: FakeClock
     clock.advance(60)
     assert client.post("/api/login",
                        json={"username": "alice", "password": PASSWORD}).status_code == 200
+
+
+def test_login_failure_limit_holds_under_concurrency(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parallel guesses (gunicorn threads, many addresses) must not all pass the check first."""
+    app = make_app(LOGIN_MAX_FAILURES=3, LOGIN_WINDOW=60)
+    app.test_client().post("/api/users", json=_body())
+    tries = 8
+    checked: list[int] = []
+    arrived = threading.Condition()
+    real_check = security.check_password
+
+    def slow_check(password: str, password_hash: str) -> bool:
+        # Hold every guess inside the bcrypt check until all have arrived (or 2 s passed).
+        with arrived:
+            checked.append(1)
+            arrived.notify_all()
+            arrived.wait_for(lambda: len(checked) >= tries, timeout=2)
+        return real_check(password, password_hash)
+
+    monkeypatch.setattr(security, "check_password", slow_check)
+    statuses: list[int] = []
+
+    def guess(i: int) -> None:
+        resp = app.test_client().post("/api/login",
+                                      json={"username": "alice", "password": "wrong guess!"},
+                                      environ_base={"REMOTE_ADDR": f"10.9.0.{i}"})
+        statuses.append(resp.status_code)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(tries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) <= 3
+    assert sorted(statuses) == [401] * 3 + [429] * (tries - 3)
 
 
 def test_limits_are_shared_between_app_instances(make_app: Callable[..., Flask]) -> None:

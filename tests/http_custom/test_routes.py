@@ -215,3 +215,21 @@ def test_inside_files_found(jail: Path) -> None:
     assert app.handle(req("GET", "/static/sub/in.txt")).body == b"inner"
     assert app.handle(req("GET", "/static/%6fk.txt")).body == b"fine"  # plain percent-encoding
     assert app.handle(req("GET", "/static/alias.txt")).body == b"fine"
+
+
+def test_static_name_too_long_is_404_not_500(app: App) -> None:
+    # ENAMETOOLONG from the file system must not escape as an exception (a 500).
+    for path in ("/static/" + "a" * 300, "/static/" + "a/" * 3000 + "b"):
+        assert app.handle(req("GET", path)).status == 404
+
+
+@pytest.mark.parametrize("body", [
+    b'{"a": ' + b"[" * 50000 + b"]" * 50000 + b"}",  # RecursionError in the decoder
+    b'{"a": NaN}', b'{"a": -Infinity}', b'{"a": 1e999}',  # would be echoed as invalid JSON
+    b'{"a": ' + b"1" * 5000 + b"}",  # over Python's int digit limit
+])
+def test_api_submit_odd_json_is_400_json(body: bytes) -> None:
+    app = App(limits=Limits(max_body=200_000))
+    response = app.handle(req("POST", "/api/submit", body, ("Content-Type", "application/json")))
+    assert response.status == 400
+    assert json.loads(response.body)["status"] == 400
