@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("max-datagram", int, d.max_datagram, "largest accepted payload in bytes")
     add("join-ttl", float, d.join_ttl, "seconds a member stays joined after its last datagram")
     add("max-members", int, d.max_members, "most joined clients")
+    add("max-members-per-host", int, d.max_members_per_host, "most joined clients of one IP")
     add("max-fanout", int, d.max_fanout, "most recipients of one broadcast")
     add("rate", float, d.rate, "datagrams/s each source IP may cause; 0 disables rate limiting")
     add("burst", float, d.burst, "token bucket size per source IP")
@@ -57,6 +58,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_datagram=args.max_datagram,
         join_ttl=args.join_ttl,
         max_members=args.max_members,
+        max_members_per_host=args.max_members_per_host,
         max_fanout=args.max_fanout,
         rate=args.rate,
         burst=args.burst,
@@ -82,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error("port must be 0..65535")
-    for name in ("max_datagram", "max_members", "max_sources", "amp_floor"):
+    for name in ("max_datagram", "max_members", "max_members_per_host", "max_sources", "amp_floor"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.max_fanout < 0 or args.amp_factor < 1 or args.join_ttl <= 0 or args.log_interval <= 0:

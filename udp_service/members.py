@@ -10,13 +10,25 @@ from collections import OrderedDict
 from collections.abc import Hashable
 
 
-class Members:
-    """Joined addresses; one expires ``ttl`` seconds after its last datagram."""
+def host_of(address: Hashable) -> Hashable:
+    """The IP of an ``(ip, port)`` address; anything else is its own host."""
+    return address[0] if isinstance(address, tuple) else address
 
-    def __init__(self, ttl: float, max_members: int) -> None:
+
+class Members:
+    """Joined addresses; one expires ``ttl`` seconds after its last datagram.
+
+    ``max_per_host`` caps the members one IP may hold. UDP sources can be forged, so without it
+    anyone could join a victim's IP on many ports and have every broadcast reach it many times
+    over (an amplifier); with it, one broadcast sends a host at most ``max_per_host`` datagrams.
+    """
+
+    def __init__(self, ttl: float, max_members: int, max_per_host: int | None = None) -> None:
         self.ttl = ttl
         self.max_members = max_members
+        self.max_per_host = max_per_host
         self._last_seen: OrderedDict[Hashable, float] = OrderedDict()
+        self._per_host: dict[Hashable, int] = {}
 
     def __len__(self) -> int:
         return len(self._last_seen)
@@ -31,7 +43,7 @@ class Members:
             address, seen = next(iter(self._last_seen.items()))
             if now - seen < self.ttl:
                 break
-            del self._last_seen[address]
+            self._forget(address)
             gone += 1
         return gone
 
@@ -42,15 +54,33 @@ class Members:
             self._last_seen.move_to_end(address)
 
     def join(self, address: Hashable, now: float) -> bool:
-        """Add or refresh ``address``; False when the list is full and it is not a member."""
-        if address not in self._last_seen and len(self._last_seen) >= self.max_members:
-            return False
+        """Add or refresh ``address``; False when it is not a member and the list, or its
+        host's share of it, is full."""
+        if address not in self._last_seen:
+            host = host_of(address)
+            if len(self._last_seen) >= self.max_members:
+                return False
+            if self.max_per_host is not None and self._per_host.get(host, 0) >= self.max_per_host:
+                return False
+            self._per_host[host] = self._per_host.get(host, 0) + 1
         self._last_seen[address] = now
         self._last_seen.move_to_end(address)
         return True
 
     def leave(self, address: Hashable) -> bool:
-        return self._last_seen.pop(address, None) is not None
+        if address not in self._last_seen:
+            return False
+        self._forget(address)
+        return True
+
+    def _forget(self, address: Hashable) -> None:
+        del self._last_seen[address]
+        host = host_of(address)
+        left = self._per_host[host] - 1
+        if left:
+            self._per_host[host] = left
+        else:
+            del self._per_host[host]
 
     def recipients(self, exclude: Hashable, limit: int) -> tuple[list[Hashable], int]:
         """Up to ``limit`` members other than ``exclude``, most recently active first, and how

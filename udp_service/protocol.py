@@ -44,6 +44,7 @@ class Limits:
     max_datagram: int = 1024
     join_ttl: float = 60.0
     max_members: int = 1000
+    max_members_per_host: int = 4
     max_fanout: int = 32
     rate: float = 1000.0
     burst: float = 2000.0
@@ -88,7 +89,9 @@ class UdpService:
     def __init__(self, limits: Limits | None = None, wall_clock: Callable[[], float] = time.time):
         self.limits = limits or Limits()
         self.wall_clock = wall_clock
-        self.members = Members(self.limits.join_ttl, self.limits.max_members)
+        self.members = Members(
+            self.limits.join_ttl, self.limits.max_members, self.limits.max_members_per_host
+        )
         self.buckets = TokenBuckets(self.limits.rate, self.limits.burst, self.limits.max_sources)
         self.stats = Stats()
 
@@ -123,9 +126,11 @@ class UdpService:
         if word.lower() == "seq":
             seq, _, body = rest.strip().partition(" ")
             body = body.strip()
-            if not seq.isascii() or not seq.isdigit() or int(seq) > MAX_SEQ or not body:
+            digits = seq.lstrip("0") or "0"  # int() refuses over 4300 digits: bound them first
+            if (not seq.isascii() or not seq.isdigit() or len(digits) > 20
+                    or int(digits) > MAX_SEQ or not body):
                 return self._error(source, "usage", "ERR usage: seq N COMMAND (N 0..2^64-1)")
-            prefix = f"seq {int(seq)} "
+            prefix = f"seq {int(digits)} "
             text = body
             word, _, rest = text.partition(" ")
             if word.lower() == "seq":
@@ -148,6 +153,8 @@ class UdpService:
         if word == "join":
             if not self.members.join(source, now):
                 self.stats.errors["full"] += 1
+                if len(self.members) < self.limits.max_members:
+                    return f"ERR full: {self.limits.max_members_per_host} members per host"
                 return f"ERR full: {self.limits.max_members} members"
             return f"JOINED ttl={self.limits.join_ttl:g} members={len(self.members)}"
         if word == "leave":

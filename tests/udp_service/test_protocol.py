@@ -73,6 +73,14 @@ def test_bad_seq_is_a_usage_error(data: bytes) -> None:
     assert service.stats.errors["usage"] == 1
 
 
+def test_seq_longer_than_python_int_parsing_allows_is_an_error_not_a_traceback() -> None:
+    """With a raised --max-datagram, 5000 digits passed isdigit() and crashed int() (Python's
+    4300-digit limit); leading zeros are still only zeros."""
+    service = make(max_datagram=20000)
+    assert reply(service, b"seq " + b"9" * 5000 + b" ping").startswith("ERR usage: seq N")
+    assert reply(service, b"seq " + b"0" * 5000 + b"7 hi") == "seq 7 ECHO hi"
+
+
 def test_seq_cannot_nest() -> None:
     assert reply(make(), b"seq 1 seq 2 ping") == "seq 1 ERR usage: seq cannot nest"
 
@@ -121,10 +129,10 @@ def test_members_expire_after_ttl_of_silence_and_any_datagram_refreshes() -> Non
 def test_fanout_is_capped_to_the_most_recently_active() -> None:
     service = make(max_fanout=2)
     for i, port in enumerate(range(50000, 50005)):
-        reply(service, b"join", ("10.0.0.1", port), now=float(i))
+        reply(service, b"join", (f"10.0.0.{i + 1}", port), now=float(i))
     out = service.handle(b"broadcast x", C, 5.0)
     assert out[0] == (C, b"SENT 2 of 5\n")
-    assert [dest for dest, _ in out[1:]] == [("10.0.0.1", 50004), ("10.0.0.1", 50003)]
+    assert [dest for dest, _ in out[1:]] == [("10.0.0.5", 50004), ("10.0.0.4", 50003)]
 
 
 def test_join_refuses_when_full() -> None:
@@ -277,3 +285,28 @@ def test_members_recipients_order_and_count() -> None:
     assert members.recipients(exclude=None, limit=10) == ([0, 3, 2, 1], 4)
     assert members.expire(7.0) == 2  # 1 and 2 were last seen 6 and 5 s ago
     assert 0 in members and 3 in members
+
+
+def test_one_host_cannot_hold_more_than_its_share_of_members() -> None:
+    """Forged joins of a victim's IP on many ports would make every broadcast hit it many times."""
+    service = make()
+    victim = "192.0.2.7"
+    replies = [service.handle(b"join", (victim, port), 0.0) for port in range(40000, 40010)]
+    joined = [r for r in replies if r[0][1].startswith(b"JOINED")]
+    assert len(joined) == 4
+    assert replies[4][0][1] == b"ERR full: 4 members per host\n"
+    out = service.handle(b"broadcast " + b"x" * 1000, ("198.51.100.1", 1), 0.0)
+    to_victim = [dest for dest, _ in out if dest[0] == victim]
+    assert len(to_victim) == 4
+    # a member that leaves frees its host's slot
+    service.handle(b"leave", (victim, 40000), 0.0)
+    assert service.handle(b"join", (victim, 40009), 0.0)[0][1].startswith(b"JOINED")
+
+
+def test_members_per_host_slots_come_back_when_members_expire() -> None:
+    members = Members(ttl=5, max_members=10, max_per_host=2)
+    assert members.join(("h", 1), 0.0) and members.join(("h", 2), 0.0)
+    assert not members.join(("h", 3), 1.0)
+    assert members.join(("other", 1), 1.0)
+    members.expire(6.0)
+    assert members.join(("h", 3), 6.0)
