@@ -160,6 +160,12 @@ class Connection(asyncio.Protocol):
         while self.pending:
             self.transport.write(self.pending.popleft())
         self.transport.close()
+        # A peer that never reads would keep this socket (and its buffer) forever: bound the flush.
+        asyncio.get_running_loop().call_later(self.server.settings.shutdown_grace, self._expire)
+
+    def _expire(self) -> None:
+        if self.server.conns.get(self.cid) is self:
+            self.abort()
 
     def abort(self) -> None:
         self.closing = True

@@ -81,7 +81,7 @@ class Client:
                 self.sock.sendall(b"".join(lines[:-1]))
                 break
         except OSError:
-            pass
+            self.closing = True  # a dead writer: its reader must not keep the member in the room
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader thread
 

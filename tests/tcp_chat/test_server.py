@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -220,3 +222,34 @@ def test_many_lines_in_one_segment_all_handled_in_order(
         assert b.line() == f"<{a.nick}> m{i}"
     a.send(b"ne\n")  # the unfinished line was kept and completes now
     assert a.line() == "> delivered to 1: half a line"
+
+
+def _tcp_state(sock: socket.socket) -> int:
+    """The kernel's TCP state of ``sock`` (1 established, 7 closed), read without reading data."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)[0]
+
+
+def test_dropped_client_that_never_reads_is_not_kept_open_forever(chat: Start) -> None:
+    """A client that filled its output and then went silent is dropped for idleness; the
+    goodbye cannot be flushed to it, so the server must not wait for that flush forever (one
+    such socket per attacker connection would exhaust file descriptors)."""
+    port, _ = chat("--idle-timeout", "1")
+    hog = Peer(port, rcvbuf=4096)
+    hog.welcome()
+    hog.sock.setblocking(False)
+    line = b"//" + b"x" * 4000 + b"\n"  # each line echoes ~4 KB back to the hog
+    stalled_since, sent = time.monotonic(), 0
+    while sent < 64 << 20 and time.monotonic() - stalled_since < 1.0:
+        try:
+            sent += hog.sock.send(line)
+            stalled_since = time.monotonic()
+        except BlockingIOError:
+            time.sleep(0.01)
+        except ConnectionError:  # already dropped and reset: what the test wants
+            break
+    # Idle drop after 1 s, then the shutdown grace (1.5 s) is more than enough to give up.
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline and _tcp_state(hog.sock) == 1:
+        time.sleep(0.1)
+    assert _tcp_state(hog.sock) != 1, "server still holds the connection of a dropped client"
+    hog.close()
