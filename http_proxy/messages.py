@@ -146,7 +146,8 @@ def get_all(headers: Headers, name: bytes) -> list[bytes]:
 
 def strip_hop_by_hop(headers: Headers) -> Headers:
     """``headers`` without hop-by-hop fields and without the ones ``Connection`` names."""
-    named = set(get_all(headers, b"connection"))
+    # Content-Length frames the message: a Connection naming it must not unframe a body.
+    named = set(get_all(headers, b"connection")) - {b"content-length"}
     return [(n, v) for n, v in headers if n not in HOP_BY_HOP and n not in named]
 
 
@@ -166,7 +167,10 @@ def upstream_request_headers(
 ) -> Headers:
     """What goes to the origin: hop-by-hop removed, ``Host`` from the URI, our ``Via``; a
     chunked client body stays chunked (h11 needs the framing header to send it)."""
-    out = [(n, v) for n, v in strip_hop_by_hop(headers) if n not in (b"host", b"expect")]
+    # With chunked, a received Content-Length is wrong and must go (RFC 9112 §6.1): an origin
+    # that trusted it would read the rest of the body as another request.
+    drop = (b"host", b"expect", b"content-length") if chunked else (b"host", b"expect")
+    out = [(n, v) for n, v in strip_hop_by_hop(headers) if n not in drop]
     out.insert(0, (b"host", target.authority.encode()))
     out.append((b"via", via_value(http_version, via_name)))
     if chunked:

@@ -15,10 +15,12 @@ by a rule: changing them would desynchronise the proxy from its peers.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -62,7 +64,10 @@ class Rules:
         for i in range(len(labels)):
             if ".".join(labels[i:]) in self.block_hosts:
                 return f"host {host} is blocked"
-        path_only = path.split("?", 1)[0]
+        # Compare the path as an origin would read it: %XX decoded, "//" collapsed, "." and
+        # ".." resolved; otherwise "//admin" or "/%61dmin" would pass a rule for "/admin".
+        path_only = posixpath.normpath(re.sub(r"/+", "/", "/" + unquote(path.split("?", 1)[0])))
+        path_only = re.sub(r"/+", "/", path_only)
         for prefix in self.block_paths:
             if path_only == prefix or path_only.startswith(prefix.rstrip("/") + "/"):
                 return f"path {prefix} is blocked"

@@ -120,3 +120,13 @@ def test_cli_defaults_are_safe() -> None:
 def test_cli_rejects_bad_values(args: list[str]) -> None:
     with pytest.raises(ValueError):
         cli.config_from_args(cli.build_parser().parse_args(args))
+
+
+@pytest.mark.parametrize(
+    "path", ["//admin", "/%61dmin", "/x/../admin", "/./admin/users", "/%2fadmin", "//admin//x"]
+)
+def test_blocked_path_not_bypassed_by_equivalent_spellings(path: str) -> None:
+    """Origins collapse ``//``, decode ``%XX`` and resolve dot segments: the rule must too."""
+    r = rules.build_rules(block_paths=["/admin"])
+    assert r.blocked("ok.example", path)
+    assert not r.blocked("ok.example", "/%61dministrator")

@@ -348,3 +348,24 @@ def test_http10_client_gets_close_delimited_answer(proxy: int, origin: Origin) -
     assert head.startswith(b"HTTP/1.1 200 ") and b"connection: close" in head.lower()
     assert b"via: 1.1 netlab-proxy" in head  # the version of the message the proxy received
     assert json.loads(body)["headers"]["via"] == "1.0 netlab-proxy"
+
+
+def test_content_length_dropped_when_chunked_wins(proxy: int, origin: Origin) -> None:
+    """CL + TE: chunked frames the body (RFC 9112 §6.1), and the received Content-Length must not
+    reach the origin: one that trusts it would read the rest of the body as a second request."""
+    reply = raw(proxy, b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                % origin.url("/cl-te").encode())
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    (seen,) = [s for s in origin.seen if s["path"] == "/cl-te"]
+    headers = {k.lower() for k in seen["headers"]}  # type: ignore[union-attr]
+    assert "content-length" not in headers and seen["body"] == 5
+
+
+def test_connection_naming_content_length_keeps_the_body(proxy: int, origin: Origin) -> None:
+    """``Connection: content-length`` must not strip the framing of a body the proxy relays."""
+    reply = raw(proxy, b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                b"Connection: content-length, close\r\n\r\nhello" % origin.url("/conn-cl").encode())
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+    (seen,) = [s for s in origin.seen if s["path"] == "/conn-cl"]
+    assert seen["body"] == 5
