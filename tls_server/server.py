@@ -44,6 +44,14 @@ def _addr(peer: object) -> str:
     return str(peer)
 
 
+def _printable(text: str | None) -> str | None:
+    """Client-chosen text (SNI) for a log line: control characters escaped, so a line break
+    in it cannot start a forged log line."""
+    if text is None or text.isprintable():
+        return text
+    return text.encode("unicode_escape").decode("ascii")
+
+
 class Connection(asyncio.Protocol):
     """One client: handshake within the deadline, then lines in and out through TLS."""
 
@@ -127,7 +135,8 @@ class Connection(asyncio.Protocol):
             peer=self.peer,
         )
         log.info("tls %s on %s: %s %s sni=%s client=%s", self.peer, self.listener,
-                 info.version, info.cipher, info.sni, info.client or "-")
+                 info.version, info.cipher, _printable(info.sni),
+                 _printable(info.client) or "-")
         self.session = LineSession(info, max_line=self.server.config.max_line)
         self._send(self.session.greeting())
         self._arm(self.server.config.idle_timeout, self._idle_timeout)

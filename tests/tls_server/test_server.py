@@ -266,3 +266,15 @@ def test_a_client_that_never_reads_does_not_block_others(server, certs: Path) ->
                 sent += 1006
         assert sent < 64 * 1024 * 1024, "the server kept reading without anyone reading replies"
         assert healthy(server.port, certs / "ca.crt")
+
+
+def test_sni_with_control_characters_cannot_forge_log_lines(server, certs: Path) -> None:
+    """The SNI is the client's text: a line break in it must not start a fake log line."""
+    ctx = verified(certs / "ca.crt")
+    ctx.check_hostname = False  # the name is the attack; the chain is still verified
+    forged = "evil\nhandshake failed 6.6.6.6:1 on tls: forged"
+    with tls(server.port, ctx, name=forged) as sock:
+        read_line(sock)
+        assert whoami(sock)["sni"] == forged  # JSON in the reply keeps it exact
+    text = wait_for_log(server, " sni=evil")
+    assert not any(line.startswith("handshake failed 6.6.6.6") for line in text.splitlines())
