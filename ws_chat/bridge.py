@@ -59,9 +59,11 @@ Action = SendText | ToChat | Close
 
 
 def is_quit(line: str) -> bool:
-    """tcp_chat's own rule (docs/protocols/tcp_chat.md): ``/quit``, or ``exit`` in any case."""
-    text = line.strip()
-    return text == "/quit" or text.lower() == "exit"
+    """tcp_chat's own rule (``Room.handle_line``): ``exit`` in any case as the whole line, or
+    the ``/quit`` command in any case, with or without an argument (`` /quit`` is a message)."""
+    if line.strip().casefold() == "exit":
+        return True
+    return line.startswith("/") and line.partition(" ")[0].casefold() == "/quit"
 
 
 class Bridge:

@@ -59,8 +59,10 @@ class Service:
         if reply is None:
             return None
         level = logging.DEBUG if reply.status == 200 else logging.INFO
-        log.log(level, "%s %s -> %d from %s", "GET", request.path[:200], reply.status,
-                _peer(ws))
+        path = request.path[:200]
+        if not path.isprintable():  # the client's text: no ESC or CR raw in the log
+            path = path.encode("unicode_escape", "backslashreplace").decode("ascii")
+        log.log(level, "%s %s -> %d from %s", "GET", path, reply.status, _peer(ws))
         return to_response(reply)
 
     async def handler(self, ws: ServerConnection) -> None:

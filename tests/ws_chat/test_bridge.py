@@ -114,7 +114,7 @@ def test_chat_eof_flushes_a_last_unterminated_line() -> None:
     assert actions[-1].code == TRY_AGAIN  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("quit_line", ["/quit", "exit", "EXIT", " /quit "])
+@pytest.mark.parametrize("quit_line", ["/quit", "exit", "EXIT", "/quit "])
 def test_eof_after_quit_is_a_normal_close(quit_line: str) -> None:
     b = online()
     assert b.browser_message(quit_line) == [ToChat(quit_line.encode() + b"\n")]
@@ -156,3 +156,23 @@ def test_close_reasons_fit_a_close_frame() -> None:
         for a in actions:
             if isinstance(a, Close):
                 assert len(a.reason.encode()) <= 123
+
+
+@pytest.mark.parametrize("line", ["/QUIT", "/Quit", "/quit now", " exit "])
+def test_every_quit_tcp_chat_honours_closes_with_bye(line: str) -> None:
+    """tcp_chat quits on ``/QUIT`` and ``/quit TEXT`` too (commands are case-insensitive, the
+    argument ignored); the bridge must call that a normal leave (1000), not a lost server."""
+    b = online()
+    assert is_quit(line)
+    assert b.browser_message(line) == [ToChat(line.encode() + b"\n")]
+    b.chat_data(b"* bye guest-1\n")
+    assert b.chat_eof() == [Close(NORMAL, "bye")]
+
+
+def test_a_message_that_only_looks_like_quit_is_not_a_quit() -> None:
+    """`` /quit`` is an ordinary message to tcp_chat: a later server loss must still be 1013."""
+    b = online()
+    assert not is_quit(" /quit")
+    b.browser_message(" /quit")
+    reason = "chat server closed the connection: try again later"
+    assert b.chat_eof()[-1] == Close(TRY_AGAIN, reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -312,3 +313,21 @@ def test_two_origin_headers_are_refused(run_service: RunService, tmp_path: Path)
             + f"Origin: {stack.origin}\r\nOrigin: http://evil.example\r\n\r\n".encode()
         )
         assert raw.recv(12) == b"HTTP/1.1 403"
+
+
+def test_control_characters_in_the_path_are_escaped_in_the_log(
+    run_service: RunService, tmp_path: Path
+) -> None:
+    """The request path is the client's text: ESC or CR in it must not reach the log raw
+    (terminal escapes, a line overwritten by CR)."""
+    stack = start_stack(run_service, tmp_path)
+    with socket.create_connection(("127.0.0.1", stack.ws_port), timeout=5) as sock:
+        sock.sendall(b"GET /x\x1b[2J\rFAKE HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 404")
+    deadline = time.monotonic() + 5
+    text = ""
+    while "FAKE" not in text and time.monotonic() < deadline:
+        logs = tmp_path.glob("ws_chat*.log")
+        text = "".join(p.read_bytes().decode(errors="replace") for p in logs)
+        time.sleep(0.05)
+    assert "FAKE" in text and "\x1b" not in text and "\r" not in text
