@@ -33,6 +33,8 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from procs import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 PREFIX = b"<bench> "
 TS = slice(len(PREFIX) + 9, len(PREFIX) + 29)  # "<bench> SSSSSSSS TTTTTTTTTTTTTTTTTTTT xxx"
@@ -69,13 +71,6 @@ def start_server(model: str, *extra: str) -> tuple[subprocess.Popen[bytes], int,
     sys.exit("server did not start")
 
 
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def connect_many(port: int, n: int) -> list[socket.socket]:
@@ -190,7 +185,7 @@ def fanout(model: str, clients: int, messages: int, procs: int, window: int) -> 
             w.join(10)
         sender.close()
     finally:
-        stop_server(proc)
+        stop(proc)
     expected = clients * messages
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {
@@ -229,7 +224,7 @@ def idle_memory(count: int) -> dict[str, float]:
         for s in socks:
             s.close()
     finally:
-        stop_server(proc)
+        stop(proc)
     return {"members": members, "base": base, "rss": rss, "peak": peak}
 
 

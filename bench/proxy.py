@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from procs import free_port, wait_port
+from procs import free_port, stop, wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = b"x" * 1024
@@ -202,12 +202,7 @@ def run_cases(
             rows.append((label, direct, proxied, cpu / max(1, LAST_COUNT[0]) * 1e6))
         return rows
     finally:
-        for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(*procs)
 
 
 def main() -> int:

@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from procs import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = r"""
 import socket, sys
@@ -124,12 +126,7 @@ def bench(name: str, cmd: list[str], port: int, loads: list[int], duration: floa
         wait_for_reply(port)
         return [{"server": name, **run_load(port, rate, duration)} for rate in loads]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from procs import free_port, wait_port
+from procs import free_port, stop, wait_port
 from websockets.asyncio.client import ClientConnection, connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,12 +153,7 @@ def run_one(n: int, messages: int, size: int, timeout: float) -> tuple[float, fl
         tcp_time = asyncio.run(measure_tcp(chat_port, n, messages, size, timeout))
         return ws_time, tcp_time
     finally:
-        for proc in (bridge, chat):
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(bridge, chat)
 
 
 def main() -> int:
